@@ -1,0 +1,78 @@
+"""Shared fixtures: one warehouse database for the whole session.
+
+With ``KPI_WAREHOUSE_URL`` (or ``PG*``) set, the session creates a throw-away database on that
+server; otherwise it starts an embedded PostgreSQL (pgserver) in a temporary folder. Either way
+every test sees ``KPI_WAREHOUSE_URL`` pointing at the session database.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from warehouse.database import apply_schema, with_database
+from warehouse.settings import PROJECT_ROOT, configured_warehouse_url
+
+REFERENCE_DIR = PROJECT_ROOT / "reference_data"
+
+
+@pytest.fixture(scope="session")
+def session_env(tmp_path_factory):
+    """Point the project's settings at session-private folders."""
+    state = tmp_path_factory.mktemp("state")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KPI_STATE_DIR", str(state))
+        mp.setenv("AIRFLOW_HOME", str(state / "airflow"))
+        mp.setenv("DO_NOT_TRACK", "1")
+        yield mp, state
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory):
+    """URL of a PostgreSQL server's maintenance database: the configured one or an embedded one."""
+    url = configured_warehouse_url()
+    if url:
+        yield url
+        return
+    import pgserver
+
+    server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
+    yield server.get_uri("postgres")
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def warehouse_url(server_url, session_env):
+    """A fresh database for this session, with the warehouse tables created."""
+    mp, _ = session_env
+    name = f"kpi_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f'create database "{name}"')
+    url = with_database(server_url, name)
+    mp.setenv("KPI_WAREHOUSE_URL", url)
+    with psycopg.connect(url) as conn:
+        apply_schema(conn)
+    yield url
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity where datname = %s", (name,)
+        )
+        admin.execute(f'drop database if exists "{name}"')
+
+
+@pytest.fixture
+def db(warehouse_url):
+    """A connection to the session warehouse, rolled back after the test."""
+    with psycopg.connect(warehouse_url) as conn:
+        yield conn
+        conn.rollback()
+
+
+def write_csv(path: Path, header: str, *rows: str) -> Path:
+    """Write a small CSV file for a test (UTF-8, header then rows)."""
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,1 @@
+"""Provincial KPI warehouse: configuration, warehouse connection, reference data and the CLI."""

@@ -1,0 +1,54 @@
+-- Intake: every file received (loaded or rejected) and the values of loaded files. Append-only:
+-- a resubmission is a new file, a new version; nothing here is ever updated in place except a
+-- file's status row written once by the loader.
+create schema if not exists raw;
+
+-- The lock that applies to a submission period: the first briefing meeting of the unit's
+-- province whose reviewed period ends on or after the submission period's end.
+create or replace view reference.period_lock as
+select distinct on (calendar.province_key, submitted.period_code)
+    calendar.province_key,
+    submitted.period_code,
+    calendar.meeting_date,
+    calendar.lock_date
+from reference.reporting_period as submitted
+inner join reference.meeting_calendar as calendar on true
+inner join reference.reporting_period as reviewed
+    on calendar.reporting_period = reviewed.period_code
+where
+    submitted.period_type in ('month', 'quarter', 'year')
+    and reviewed.calendar_end >= submitted.calendar_end
+order by calendar.province_key asc, submitted.period_code asc, calendar.meeting_date asc;
+
+create table if not exists raw.submission_file (
+    file_id bigint generated always as identity primary key,
+    file_name text not null,
+    sha256 text not null unique,
+    file_format text not null check (file_format in ('csv', 'xlsx', 'unknown')),
+    size_bytes bigint not null,
+    received_at timestamptz not null,
+    processed_at timestamptz not null,
+    status text not null check (status in ('loaded', 'rejected')),
+    unit_code text,
+    period_code text,
+    template_version text,
+    focal_point_email text,
+    row_count integer not null default 0,
+    problem_count integer not null default 0,
+    is_late boolean,
+    report jsonb not null default '[]'::jsonb
+);
+
+create index if not exists submission_file_unit_period
+on raw.submission_file (unit_code, period_code, received_at);
+
+create table if not exists raw.submission_value (
+    file_id bigint not null references raw.submission_file (file_id),
+    source_row integer not null,
+    unit_code text not null,
+    period_code text not null,
+    indicator_code text not null,
+    value numeric not null,
+    note text,
+    primary key (file_id, source_row)
+);
