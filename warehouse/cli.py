@@ -17,6 +17,9 @@ from warehouse.problems import InputFileError
 # Modules that add subcommands; each exposes register(subparsers).
 COMMAND_MODULES = [
     "warehouse.commands",
+    "ingestion.cli",
+    "quality.cli",
+    "alerts.cli",
 ]
 
 

@@ -52,3 +52,46 @@ create table if not exists raw.submission_value (
     note text,
     primary key (file_id, source_row)
 );
+
+-- Every loaded value with its file lineage, its version among the values of the same unit,
+-- period and indicator, and whether it arrived on or after the lock date of its period.
+create or replace view raw.submission_value_version as
+select
+    submission_file.file_id,
+    submission_file.file_name,
+    submission_file.sha256,
+    submission_file.received_at,
+    submission_file.processed_at,
+    submission_file.template_version,
+    submission_file.focal_point_email,
+    submission_value.source_row,
+    submission_value.unit_code,
+    submission_value.period_code,
+    submission_value.indicator_code,
+    submission_value.value,
+    submission_value.note,
+    period_lock.meeting_date,
+    period_lock.lock_date,
+    row_number() over (
+        partition by submission_value.unit_code, submission_value.period_code, submission_value.indicator_code
+        order by submission_file.received_at, submission_file.file_id
+    ) as version,
+    coalesce(
+        submission_file.received_at >= (period_lock.lock_date::timestamp at time zone 'Asia/Ho_Chi_Minh'),
+        false
+    ) as is_late
+from raw.submission_value
+inner join raw.submission_file on submission_value.file_id = submission_file.file_id
+left join reference.reporting_unit on submission_value.unit_code = reporting_unit.unit_code
+left join reference.period_lock
+    on
+        reporting_unit.province_key = period_lock.province_key
+        and submission_value.period_code = period_lock.period_code
+where submission_file.status = 'loaded';
+
+-- The value in force: the latest version received before the lock of its period.
+create or replace view raw.current_submission_value as
+select distinct on (unit_code, period_code, indicator_code) *
+from raw.submission_value_version
+where not is_late
+order by unit_code asc, period_code asc, indicator_code asc, version desc;
