@@ -91,7 +91,24 @@ where submission_file.status = 'loaded';
 
 -- The value in force: the latest version received before the lock of its period.
 create or replace view raw.current_submission_value as
-select distinct on (unit_code, period_code, indicator_code) *
+select distinct on (unit_code, period_code, indicator_code)
+    file_id,
+    file_name,
+    sha256,
+    received_at,
+    processed_at,
+    template_version,
+    focal_point_email,
+    source_row,
+    unit_code,
+    period_code,
+    indicator_code,
+    value,
+    note,
+    meeting_date,
+    lock_date,
+    version,
+    is_late
 from raw.submission_value_version
 where not is_late
 order by unit_code asc, period_code asc, indicator_code asc, version desc;
