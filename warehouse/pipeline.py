@@ -1,0 +1,106 @@
+"""The end-to-end chain without a scheduler: the stages the Airflow DAGs run, in their order.
+
+``kpi demo`` runs it on the demo scenario (a real province with all its communes) and prints
+what each stage did and where the results are.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from warehouse.commands import setup_warehouse
+from warehouse.database import connect, is_embedded, warehouse_url
+from warehouse.dbt import run_dbt
+from warehouse.scenario import ScenarioConfig, generate_scenario
+from warehouse.settings import load_settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StageReport:
+    name: str
+    seconds: float
+    result: dict
+
+
+@dataclass
+class ChainReport:
+    stages: list[StageReport] = field(default_factory=list)
+
+    def run(self, name: str, action: Callable[[], dict]) -> dict:
+        started = time.perf_counter()
+        log.info("stage %s ...", name)
+        result = action()
+        self.stages.append(StageReport(name, round(time.perf_counter() - started, 1), result))
+        return result
+
+    def as_dict(self) -> dict:
+        return {stage.name: {"seconds": stage.seconds, **stage.result} for stage in self.stages}
+
+
+def build_warehouse() -> dict:
+    """Run ``dbt build``; raise if any model or test failed."""
+    result = run_dbt(["build"])
+    if not result.success:
+        failed = ", ".join(f["unique_id"] for f in result.failures()) or "see the dbt log"
+        raise RuntimeError(f"dbt build failed: {failed}")
+    statuses: dict[str, int] = {}
+    for node in result.node_results:
+        statuses[node["status"]] = statuses.get(node["status"], 0) + 1
+    return {"nodes": len(result.node_results), **statuses}
+
+
+def run_chain(landing_dir: Path, as_of: datetime, *, deliver_alerts: bool) -> ChainReport:
+    """Ingest → build → lock → quality → alerts, each stage the function its DAG calls."""
+    from alerts.dispatch import run_alerts
+    from ingestion.intake import ingest_landing_folder
+    from quality.checks import run_quality_checks
+    from quality.lock import lock_due_meetings
+
+    report = ChainReport()
+    report.run("ingest", lambda: ingest_landing_folder(landing_dir, processed_at=as_of).as_dict())
+    report.run("build", build_warehouse)
+    report.run("lock", lambda: {"snapshots": lock_due_meetings(as_of)})
+    report.run("quality", lambda: run_quality_checks(as_of))
+    report.run("alerts", lambda: run_alerts(as_of, dry_run=not deliver_alerts))
+    return report
+
+
+def run_demo(config: ScenarioConfig | None = None, *, deliver_alerts: bool = False) -> ChainReport:
+    """Generate the demo scenario, load its reference data and run the whole chain on it."""
+    config = config or ScenarioConfig()
+    settings = load_settings()
+    scenario_dir = settings.state_dir / "demo"
+    report = ChainReport()
+    scenario = generate_scenario(scenario_dir, config, with_submissions=False)
+    report.run("reference", lambda: setup_warehouse([settings.reference_dir, scenario.reference_dir]))
+    with connect() as conn:
+        scenario = report.run("scenario", lambda: _scenario_summary(
+            generate_scenario(scenario_dir, config, conn)))["scenario"]
+    chain = run_chain(scenario_dir / "landing", config.as_of, deliver_alerts=deliver_alerts)
+    report.stages.extend(chain.stages)
+    return report
+
+
+def _scenario_summary(scenario) -> dict:
+    kinds: dict[str, int] = {}
+    for item in scenario.planted:
+        kinds[item.kind] = kinds.get(item.kind, 0) + 1
+    return {"scenario": scenario, "files": scenario.files_written, "planted": kinds,
+            "folder": str(scenario.root)}
+
+
+def print_summary(report: ChainReport) -> None:
+    for stage in report.stages:
+        result = {k: v for k, v in stage.result.items() if k != "scenario"}
+        print(f"{stage.name:<10} {stage.seconds:>6.1f} s  {json.dumps(result, ensure_ascii=False, default=str)}")
+    where = "embedded PostgreSQL" if is_embedded() else "configured PostgreSQL"
+    print(f"\nWarehouse ({where}): {warehouse_url()}")
+    print("Marts: schema `marts`; findings: dq.finding; alert log: alerting.alert_log")
