@@ -8,6 +8,8 @@ every test sees ``KPI_WAREHOUSE_URL`` pointing at the session database.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -40,9 +42,12 @@ def server_url(tmp_path_factory):
         return
     import pgserver
 
-    server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
+    # Outside pytest's rotating temp folders: a concurrent pytest run may prune those.
+    pgdata = Path(tempfile.mkdtemp(prefix="kpi-test-pgdata-"))
+    server = pgserver.get_server(pgdata, cleanup_mode="stop")
     yield server.get_uri("postgres")
     server.cleanup()
+    shutil.rmtree(pgdata, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
