@@ -112,3 +112,18 @@ select distinct on (unit_code, period_code, indicator_code)
 from raw.submission_value_version
 where not is_late
 order by unit_code asc, period_code asc, indicator_code asc, version desc;
+
+-- Added by the intake (ingestion/), as idempotent migrations of the tables above.
+-- warning_count: findings that did not reject the file (after_lock, note_without_value).
+-- stored_path: where the file was moved (<landing>/processed or <landing>/rejected).
+-- value_text: the text a person typed in a spreadsheet cell (e.g. 1.784,4) when it was not a number.
+alter table raw.submission_file add column if not exists warning_count integer not null default 0;
+alter table raw.submission_file add column if not exists stored_path text;
+alter table raw.submission_value add column if not exists value_text text;
+
+comment on column raw.submission_file.report is
+'Every problem found in the file: a list of {file, sheet, row, column, value, rule, message, severity}.';
+comment on column raw.submission_file.is_late is
+'Received on or after the lock date of its period (00:00 Asia/Ho_Chi_Minh); null when unknown.';
+comment on column raw.submission_value.value_text is
+'The value as typed when a spreadsheet cell held text (Vietnamese convention), else null.';
