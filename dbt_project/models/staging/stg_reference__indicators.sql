@@ -18,8 +18,9 @@ renamed as (
         min_value,
         max_value,
         periodicity,
-        admin_levels,
-        sector
+        sector,
+        -- A list as text: dbt unit tests cannot cast array columns.
+        array_to_string(admin_levels, ';') as admin_levels
     from source
 )
 

@@ -1,0 +1,28 @@
+-- Completeness per province, administrative level of the reporting unit and base period.
+with
+
+status as (
+    select * from {{ ref('fct_submission_status') }}
+),
+
+units as (
+    select * from {{ ref('stg_reference__admin_units') }}
+),
+
+final as (
+    select
+        status.province_key,
+        units.hierarchy,
+        units.admin_level,
+        status.period_code,
+        count(*)::integer as expected_submissions,
+        (count(*) filter (where status.is_received))::integer as received_submissions,
+        (count(*) filter (where status.is_on_time))::integer as on_time_submissions,
+        round(100.0 * count(*) filter (where status.is_received) / count(*), 2) as received_pct,
+        round(100.0 * count(*) filter (where status.is_on_time) / count(*), 2) as on_time_pct
+    from status
+    inner join units on status.admin_unit_key = units.admin_unit_key
+    group by status.province_key, units.hierarchy, units.admin_level, status.period_code
+)
+
+select * from final

@@ -1,0 +1,23 @@
+-- Completeness of each reporting unit's submissions per base period.
+with
+
+status as (
+    select * from {{ ref('fct_submission_status') }}
+),
+
+final as (
+    select
+        reporting_unit_code,
+        period_code,
+        min(admin_unit_key) as admin_unit_key,
+        min(province_key) as province_key,
+        count(*)::integer as expected_submissions,
+        (count(*) filter (where is_received))::integer as received_submissions,
+        (count(*) filter (where is_on_time))::integer as on_time_submissions,
+        round(100.0 * count(*) filter (where is_received) / count(*), 2) as received_pct,
+        round(100.0 * count(*) filter (where is_on_time) / count(*), 2) as on_time_pct
+    from status
+    group by reporting_unit_code, period_code
+)
+
+select * from final

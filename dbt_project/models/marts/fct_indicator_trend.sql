@@ -1,0 +1,71 @@
+-- Series of each post-2025 unit across the reform: its own figures, and before them the legacy
+-- figures of its predecessors moved across through the primary lineage (2024 → 2026 trends).
+with
+
+own as (
+    select * from {{ ref('int_performance_all') }}
+    where hierarchy = 'post_2025'
+),
+
+mapped as (
+    select * from {{ ref('int_lineage_mapped_performance') }}
+),
+
+periods as (
+    select * from {{ ref('int_periods') }}
+),
+
+combined as (
+    select
+        own.admin_unit_key,
+        own.indicator_code,
+        own.period_code,
+        'post_2025' as series_source,
+        own.expected_units,
+        own.reported_units,
+        own.actual_period,
+        own.actual_to_date,
+        0 as legacy_unit_count
+    from own
+
+    union all
+
+    select
+        mapped.admin_unit_key,
+        mapped.indicator_code,
+        mapped.period_code,
+        'legacy_lineage' as series_source,
+        mapped.expected_units,
+        mapped.reported_units,
+        mapped.actual_period,
+        mapped.actual_to_date,
+        mapped.legacy_unit_count
+    from mapped
+    where not exists (
+        select from own
+        where
+            own.admin_unit_key = mapped.admin_unit_key
+            and own.indicator_code = mapped.indicator_code
+            and own.period_code = mapped.period_code
+    )
+),
+
+final as (
+    select
+        combined.admin_unit_key,
+        combined.indicator_code,
+        combined.period_code,
+        periods.period_type,
+        periods.period_year,
+        combined.series_source,
+        combined.actual_period,
+        combined.actual_to_date,
+        combined.legacy_unit_count::integer as legacy_unit_count,
+        combined.expected_units::integer as expected_units,
+        combined.reported_units::integer as reported_units,
+        combined.reported_units = combined.expected_units as is_complete
+    from combined
+    inner join periods on combined.period_code = periods.period_code
+)
+
+select * from final
