@@ -1,0 +1,1 @@
+"""Data quality before the lock date: expectations, completeness, consistency, lock and snapshot."""
