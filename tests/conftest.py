@@ -7,6 +7,7 @@ every test sees ``KPI_WAREHOUSE_URL`` pointing at the session database.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -20,6 +21,8 @@ from warehouse.database import apply_schema, with_database
 from warehouse.settings import PROJECT_ROOT, configured_warehouse_url
 
 REFERENCE_DIR = PROJECT_ROOT / "reference_data"
+# pgserver logs at interpreter exit, after pytest has closed its log capture.
+logging.getLogger("pgserver").setLevel(logging.WARNING)
 
 
 @pytest.fixture(scope="session")

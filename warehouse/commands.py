@@ -44,15 +44,13 @@ def _url(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from warehouse.pipeline import print_summary, run_demo
 
-    report = run_demo(deliver_alerts=args.send_alerts)
+    report = run_demo()
     print_summary(report)
     return 0
 
 
 def register(subparsers) -> None:
     demo = subparsers.add_parser("demo", help="run the whole chain on the demo province")
-    demo.add_argument("--send-alerts", action="store_true",
-                      help="deliver alerts over the configured SMTP/webhook instead of a dry run")
     demo.set_defaults(handler=_demo)
 
     init = subparsers.add_parser("load-reference", help="create tables and load reference data")

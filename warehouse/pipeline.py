@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ class StageReport:
 @dataclass
 class ChainReport:
     stages: list[StageReport] = field(default_factory=list)
+    outbox: Path | None = None
 
     def run(self, name: str, action: Callable[[], dict]) -> dict:
         started = time.perf_counter()
@@ -73,18 +75,33 @@ def run_chain(landing_dir: Path, as_of: datetime, *, deliver_alerts: bool) -> Ch
     return report
 
 
-def run_demo(config: ScenarioConfig | None = None, *, deliver_alerts: bool = False) -> ChainReport:
-    """Generate the demo scenario, load its reference data and run the whole chain on it."""
+def run_demo(config: ScenarioConfig | None = None) -> ChainReport:
+    """Generate the demo scenario, load its reference data and run the whole chain on it.
+
+    Alerts go over SMTP to the configured server, or, when none is configured, to a local one
+    that saves them under ``.state/demo/outbox``.
+    """
     config = config or ScenarioConfig()
     settings = load_settings()
     scenario_dir = settings.state_dir / "demo"
+    if os.environ.get("KPI_SMTP_HOST") or os.environ.get("KPI_WEBHOOK_URL"):
+        return _run_demo(config, settings, scenario_dir)
+    from warehouse.outbox import local_outbox
+
+    with local_outbox(settings.state_dir / "outbox"):
+        report = _run_demo(config, settings, scenario_dir)
+    report.outbox = settings.state_dir / "outbox"
+    return report
+
+
+def _run_demo(config: ScenarioConfig, settings, scenario_dir: Path) -> ChainReport:
     report = ChainReport()
     scenario = generate_scenario(scenario_dir, config, with_submissions=False)
     report.run("reference", lambda: setup_warehouse([settings.reference_dir, scenario.reference_dir]))
     with connect() as conn:
         scenario = report.run("scenario", lambda: _scenario_summary(
             generate_scenario(scenario_dir, config, conn)))["scenario"]
-    chain = run_chain(scenario_dir / "landing", config.as_of, deliver_alerts=deliver_alerts)
+    chain = run_chain(scenario_dir / "landing", config.as_of, deliver_alerts=True)
     report.stages.extend(chain.stages)
     return report
 
@@ -103,4 +120,7 @@ def print_summary(report: ChainReport) -> None:
         print(f"{stage.name:<10} {stage.seconds:>6.1f} s  {json.dumps(result, ensure_ascii=False, default=str)}")
     where = "embedded PostgreSQL" if is_embedded() else "configured PostgreSQL"
     print(f"\nWarehouse ({where}): {warehouse_url()}")
-    print("Marts: schema `marts`; findings: dq.finding; alert log: alerting.alert_log")
+    print("Marts: schema `marts` (fct_indicator_performance, fct_submission_status, ...);"
+          " findings: dq.finding; locked snapshots: snapshot.*; alert log: alerting.alert_log")
+    if report.outbox:
+        print(f"Alerts delivered to the local SMTP outbox: {report.outbox}")

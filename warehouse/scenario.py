@@ -167,6 +167,12 @@ class _Builder:
             return float(max(1, round(value)))
         return round(value, 2)
 
+    def rescaled(self, indicator_code: str, value: float, factor: float) -> float:
+        """A corrected figure: counts stay whole numbers."""
+        if self.indicators[indicator_code]["value_kind"] == "count":
+            return float(round(value * factor))
+        return round(value * factor, 2)
+
     def series(self, unit_code: str, indicator_code: str, base: float, year: int) -> dict[str, float]:
         """The figures a unit reports for a year, one per period of the indicator."""
         values = {p.code: self.expected_value(unit_code, indicator_code, base, p, year)
@@ -427,11 +433,11 @@ def _resend(builder: _Builder, landing: _Landing, unit: str, role: str | None, p
     """A second version of a file: corrected before the lock, or after it (late)."""
     year = builder.config.year
     if role == "resubmitted" and period_code == f"{year}-06":
-        corrected = {k: round(v * 1.02, 2) for k, v in values.items()}
+        corrected = {k: builder.rescaled(k, v, 1.02) for k, v in values.items()}
         path = landing.send(unit, period_code, corrected, received + timedelta(hours=20))
         _plant(builder, "resubmitted", unit, None, period_code, path.name, "corrected before the lock")
     if role == "late_resubmission" and period_code == f"{year}-09":
-        corrected = {k: round(v * 1.1, 2) for k, v in values.items()}
+        corrected = {k: builder.rescaled(k, v, 1.1) for k, v in values.items()}
         late_at = datetime.combine(locks[period_code] + timedelta(days=10), time(15), VIETNAM)
         path = landing.send(unit, period_code, corrected, late_at, late=True)
         _plant(builder, "late", unit, None, period_code, path.name, "resubmission after the lock")
@@ -491,7 +497,8 @@ def _send_departments(builder: _Builder, landing: _Landing, config: ScenarioConf
                 continue
             received = datetime.combine(lock - timedelta(days=1), time(16), VIETNAM)
             if received > config.as_of:
-                _plant(builder, "not_yet_submitted", dept, None, period_code)
+                if period_code == f"{year}-{config.as_of.month:02d}":
+                    _plant(builder, "not_yet_submitted", dept, None, period_code)
                 continue
             values = dict(values)
             for indicator, base in indicators.items():
