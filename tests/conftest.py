@@ -25,15 +25,21 @@ REFERENCE_DIR = PROJECT_ROOT / "reference_data"
 logging.getLogger("pgserver").setLevel(logging.WARNING)
 
 
+# Airflow fixes its home (and so its metadata database) when first imported, which can happen
+# while test modules are collected: point it at the session's folder before anything else.
+SESSION_STATE = Path(tempfile.mkdtemp(prefix="kpi-test-state-"))
+os.environ["AIRFLOW_HOME"] = str(SESSION_STATE / "airflow")
+
+
 @pytest.fixture(scope="session")
-def session_env(tmp_path_factory):
+def session_env():
     """Point the project's settings at session-private folders."""
-    state = tmp_path_factory.mktemp("state")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KPI_STATE_DIR", str(state))
-        mp.setenv("AIRFLOW_HOME", str(state / "airflow"))
+        mp.setenv("KPI_STATE_DIR", str(SESSION_STATE))
+        mp.setenv("AIRFLOW_HOME", str(SESSION_STATE / "airflow"))
         mp.setenv("DO_NOT_TRACK", "1")
-        yield mp, state
+        yield mp, SESSION_STATE
+    shutil.rmtree(SESSION_STATE, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
