@@ -29,6 +29,8 @@ logging.getLogger("pgserver").setLevel(logging.WARNING)
 # while test modules are collected: point it at the session's folder before anything else.
 SESSION_STATE = Path(tempfile.mkdtemp(prefix="kpi-test-state-"))
 os.environ["AIRFLOW_HOME"] = str(SESSION_STATE / "airflow")
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(PROJECT_ROOT / "dags")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 
 
 @pytest.fixture(scope="session")
