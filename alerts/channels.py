@@ -11,6 +11,7 @@ import json
 import smtplib
 import urllib.error
 import urllib.request
+from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
@@ -23,6 +24,11 @@ class DeliveryError(Exception):
     """The channel refused the message (e.g. an HTTP error status)."""
 
 
+# Python 3.11 folds a long non-ASCII subject into encoded words and drops the spaces between
+# them ("Đông:còn"): allow long header lines (RFC 5322's 998) so a subject is not folded.
+MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
+
+
 def _message_id(alert_key: str, sender: str) -> str:
     # Deterministic, so that a receiver can discard a copy re-sent after a crash mid-delivery.
     domain = parseaddr(sender)[1].rpartition("@")[2] or "kpi-warehouse.local"
@@ -31,7 +37,7 @@ def _message_id(alert_key: str, sender: str) -> str:
 
 def build_email(message: Message, settings: AlertSettings) -> EmailMessage:
     """A multipart/alternative e-mail (plain text and HTML, UTF-8) for one alert."""
-    mail = EmailMessage()
+    mail = EmailMessage(policy=MAIL_POLICY)
     mail["Subject"] = message.subject
     mail["From"] = settings.smtp_from
     mail["To"] = Address(display_name=message.recipient_name or "", addr_spec=message.recipient)

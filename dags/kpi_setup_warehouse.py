@@ -46,14 +46,10 @@ def kpi_setup_warehouse():
 
     @task(outlets=[MARTS])
     def dbt_build() -> dict:
-        """Build and test every dbt model; fail listing the failed nodes."""
-        from warehouse.dbt import run_dbt
+        """Rebuild and test every dbt model: new reference data reaches every partition."""
+        from warehouse.pipeline import build_warehouse
 
-        result = run_dbt(["build"])
-        if not result.success:
-            failed = "; ".join(f"{f['unique_id']}: {f['message']}" for f in result.failures())
-            raise RuntimeError(f"dbt build failed: {failed or 'see the log'}")
-        return {"nodes": len(result.node_results), **worker_identity()}
+        return {**build_warehouse(full_refresh=True), **worker_identity()}
 
     load_reference() >> dbt_build()
 

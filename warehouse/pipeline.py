@@ -47,19 +47,20 @@ class ChainReport:
         return {stage.name: {"seconds": stage.seconds, **stage.result} for stage in self.stages}
 
 
-def build_warehouse() -> dict:
-    """Run ``dbt build``; raise if any model or test failed."""
-    result = run_dbt(["build"])
+def build_warehouse(*, full_refresh: bool = False) -> dict:
+    """Run ``dbt build`` (all partitions with ``full_refresh``); raise listing failed nodes."""
+    result = run_dbt(["build", "--full-refresh"] if full_refresh else ["build"])
     if not result.success:
-        failed = ", ".join(f["unique_id"] for f in result.failures()) or "see the dbt log"
-        raise RuntimeError(f"dbt build failed: {failed}")
+        failed = "; ".join(f"{f['unique_id']}: {f['message']}" for f in result.failures())
+        raise RuntimeError(f"dbt build failed: {failed or 'see the dbt log'}")
     statuses: dict[str, int] = {}
     for node in result.node_results:
         statuses[node["status"]] = statuses.get(node["status"], 0) + 1
     return {"nodes": len(result.node_results), **statuses}
 
 
-def run_chain(landing_dir: Path, as_of: datetime, *, deliver_alerts: bool) -> ChainReport:
+def run_chain(landing_dir: Path, as_of: datetime, *, deliver_alerts: bool,
+              full_refresh: bool = False) -> ChainReport:
     """Ingest → build → lock → quality → alerts, each stage the function its DAG calls."""
     from alerts.dispatch import run_alerts
     from ingestion.intake import ingest_landing_folder
@@ -68,7 +69,7 @@ def run_chain(landing_dir: Path, as_of: datetime, *, deliver_alerts: bool) -> Ch
 
     report = ChainReport()
     report.run("ingest", lambda: ingest_landing_folder(landing_dir, processed_at=as_of).as_dict())
-    report.run("build", build_warehouse)
+    report.run("build", lambda: build_warehouse(full_refresh=full_refresh))
     report.run("lock", lambda: {"snapshots": lock_due_meetings(as_of)})
     report.run("quality", lambda: run_quality_checks(as_of))
     report.run("alerts", lambda: run_alerts(as_of, dry_run=not deliver_alerts))
@@ -101,7 +102,8 @@ def _run_demo(config: ScenarioConfig, settings, scenario_dir: Path) -> ChainRepo
     with connect() as conn:
         scenario = report.run("scenario", lambda: _scenario_summary(
             generate_scenario(scenario_dir, config, conn)))["scenario"]
-    chain = run_chain(scenario_dir / "landing", config.as_of, deliver_alerts=True)
+    # The reference data was just reloaded: every partition is rebuilt.
+    chain = run_chain(scenario_dir / "landing", config.as_of, deliver_alerts=True, full_refresh=True)
     report.stages.extend(chain.stages)
     return report
 

@@ -225,3 +225,20 @@ def test_cli_dry_run_prints_recipients_and_items_and_records_nothing(wh, alerts_
     # Without a channel configured, a real run refuses with a clear message.
     assert main(["alerts", "--as-of", "2026-03-29T07:30"]) == 2
     assert "set KPI_SMTP_HOST and/or KPI_WEBHOOK_URL" in capsys.readouterr().err
+
+
+def test_a_long_vietnamese_subject_keeps_its_spaces():
+    from email import message_from_bytes
+    from email import policy as email_policy
+
+    from alerts.channels import build_email
+    from alerts.config import load_alert_settings
+    from alerts.render import Message
+
+    subject = ("[Nhắc nhở] Phường Quy Nhơn Đông: còn chỉ tiêu chưa báo cáo, khóa nhập số liệu"
+               " ngày 01/12/2026")
+    message = Message(alert_key="k", kind="reminder", recipient="a@b.vn", recipient_name="Phạm Thị Sơn",
+                      subject=subject, text="nội dung", html="<p>nội dung</p>", payload={})
+    mail = build_email(message, load_alert_settings({"KPI_SMTP_FROM": "kpi@stc.gialai.gov.vn"}))
+    parsed = message_from_bytes(mail.as_bytes(), policy=email_policy.default)
+    assert parsed["Subject"] == subject

@@ -1,4 +1,14 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['province_key', 'period_year'],
+        on_schema_change='fail',
+    )
+}}
+-- Rebuilt by the same province x year partitions as the actuals, so that an incremental run after
+-- new files does not recompute every target (reference changes need --full-refresh, as for all
+-- incremental models).
 -- Targets of each reporting unit's own figure for every period of the plan year.
 -- The target in force for a period is the latest decided one. A period without its own target
 -- takes, for summed indicators, the total of its base-period targets (or of its quarters'
@@ -10,7 +20,12 @@
 with
 
 expected as (
-    select * from {{ ref('int_expected_submissions') }}
+    select * from {{ ref('int_expected_submissions') }} as expected
+    where {{ in_changed_partitions('expected') }}
+),
+
+watermarks as (
+    select * from {{ ref('int_partition_watermarks') }}
 ),
 
 assignments as (
@@ -197,6 +212,7 @@ final as (
         resolved.period_year,
         resolved.period_target,
         resolved.annual_target,
+        watermarks.last_file_processed_at,
         case
             when resolved.time_aggregation != 'sum' then resolved.period_target
             when to_date.period_code is not null then to_date.period_target
@@ -213,6 +229,10 @@ final as (
             resolved.reporting_unit_code = month_to_date.reporting_unit_code
             and resolved.indicator_code = month_to_date.indicator_code
             and resolved.period_code = month_to_date.period_code
+    left join watermarks
+        on
+            resolved.province_key = watermarks.province_key
+            and resolved.period_year = watermarks.period_year
 )
 
 select * from final
