@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['province_key', 'period_year'],
-        on_schema_change='fail',
-    )
-}}
+-- Incremental by province x year partitions (configured in dbt_project.yml).
 -- Actual of each reporting unit's own figure for every period of the plan year, for the period
 -- and from 1 January to the period's end, by the indicator's time rule:
 --   sum: total of the base periods, complete only when every base period is reported;

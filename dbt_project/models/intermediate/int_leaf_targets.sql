@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['province_key', 'period_year'],
-        on_schema_change='fail',
-    )
-}}
+-- Incremental by province x year partitions (configured in dbt_project.yml).
 -- Rebuilt by the same province x year partitions as the actuals, so that an incremental run after
 -- new files does not recompute every target (reference changes need --full-refresh, as for all
 -- incremental models).

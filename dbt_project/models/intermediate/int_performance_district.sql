@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['province_key', 'period_year'],
-        on_schema_change='fail',
-    )
-}}
+-- Incremental by province x year partitions (configured in dbt_project.yml).
 -- depends_on: {{ ref('int_partition_watermarks') }}
 -- District figures (legacy hierarchy): the district's own report where it is assigned the
 -- indicator, otherwise the roll-up of its communes.

@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['province_key', 'period_year'],
-        on_schema_change='fail',
-    )
-}}
+-- Incremental by province x year partitions (configured in dbt_project.yml).
 -- depends_on: {{ ref('int_partition_watermarks') }}
 -- Each reporting unit's own figures against its targets, one row per administrative unit,
 -- indicator and period, with the quarterly carry-over (cộng dồn) of summed indicators:

@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['province_key', 'period_year'],
-        on_schema_change='fail',
-    )
-}}
+-- Incremental by province x year partitions (configured in dbt_project.yml).
 -- depends_on: {{ ref('int_partition_watermarks') }}
 -- Province figures: the province's own report (its departments) where assigned, otherwise the
 -- roll-up of its districts (legacy) or of its communes (post-2025).

@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['province_key', 'period_year'],
-        on_schema_change='fail',
-    )
-}}
+-- Incremental by province x year partitions (configured in dbt_project.yml).
 -- depends_on: {{ ref('int_partition_watermarks') }}
 -- One row per indicator, administrative unit and period: actual against target, status,
 -- carry-over, mid-year milestone and change on the same period of the previous year.

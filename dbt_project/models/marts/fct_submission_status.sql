@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['province_key', 'period_year'],
-        on_schema_change='fail',
-    )
-}}
+-- Incremental by province x year partitions (configured in dbt_project.yml).
 -- One row per submission an assignment expects (unit × indicator × base period): whether it
 -- came, when it was first and last updated, on how many days, and whether it beat the lock.
 with
