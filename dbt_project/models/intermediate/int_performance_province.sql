@@ -33,65 +33,8 @@ rolled as (
     {{ rollup_performance('province_children', ref('stg_reference__indicators'), ref('int_periods')) }}
 ),
 
-own as (
-    select * from leaf
-    where admin_level = 'province'
-),
-
 final as (
-    select
-        own.admin_unit_key,
-        own.indicator_code,
-        own.period_code,
-        own.period_year,
-        own.province_key,
-        'reported' as value_source,
-        own.reporting_unit_code,
-        own.expected_units,
-        own.reported_units,
-        own.reported_units_to_date,
-        own.actual_period,
-        own.actual_to_date,
-        own.actual_period as reported_subtotal,
-        own.period_target,
-        own.carry_over_target,
-        own.adjusted_period_target,
-        own.cumulative_target,
-        own.annual_target,
-        own.last_file_processed_at
-    from own
-
-    union all
-
-    select
-        rolled.admin_unit_key,
-        rolled.indicator_code,
-        rolled.period_code,
-        rolled.period_year,
-        province.province_key,
-        'rolled_up' as value_source,
-        null as reporting_unit_code,
-        rolled.expected_units,
-        rolled.reported_units,
-        rolled.reported_units_to_date,
-        rolled.actual_period,
-        rolled.actual_to_date,
-        rolled.reported_subtotal,
-        rolled.period_target,
-        rolled.carry_over_target,
-        rolled.adjusted_period_target,
-        rolled.cumulative_target,
-        rolled.annual_target,
-        rolled.last_file_processed_at
-    from rolled
-    inner join {{ ref('stg_reference__admin_units') }} as province on rolled.admin_unit_key = province.admin_unit_key
-    where not exists (
-        select from own
-        where
-            own.admin_unit_key = rolled.admin_unit_key
-            and own.indicator_code = rolled.indicator_code
-            and own.period_code = rolled.period_code
-    )
+    {{ own_report_or_rollup('leaf', 'rolled', 'province') }}
 )
 
 select * from final
