@@ -10,7 +10,6 @@ import argparse
 import importlib
 import logging
 import sys
-from pathlib import Path
 
 from warehouse.problems import InputFileError
 
@@ -53,10 +52,6 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
-
-
-def path_list(text: str) -> list[Path]:
-    return [Path(part) for part in text.split(",") if part]
 
 
 if __name__ == "__main__":

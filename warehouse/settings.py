@@ -59,7 +59,7 @@ def configured_warehouse_url(environ: dict[str, str] | None = None) -> str | Non
     if any(env.get(name) for name in LIBPQ_VARIABLES):
         from psycopg.conninfo import make_conninfo
 
-        # An empty conninfo lets libpq apply the PG* variables itself.
+        # Spelled out (not left to libpq) so the dbt profile gets the same values.
         params = {
             "host": env.get("PGHOST", "localhost"),
             "port": env.get("PGPORT", "5432"),
