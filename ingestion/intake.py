@@ -4,8 +4,10 @@ For each file, in the order received (modification time):
 1. its SHA-256 is looked up: content already seen (loaded or rejected) is a *duplicate* and
    changes nothing in the warehouse;
 2. it is read and validated against the reference data (read once per batch);
-3. in **one transaction per file**, its ``raw.submission_file`` row is written (status ``loaded``
-   or ``rejected``, with every problem in ``report``) and, when accepted, its values by ``COPY``.
+3. the values of a chunk's accepted files are staged with one ``COPY``; then, in **one
+   transaction per file** (a single statement), its ``raw.submission_file`` row is written
+   (status ``loaded`` or ``rejected``, with every problem in ``report``) and, when accepted, its
+   staged values are moved into ``raw.submission_value`` (see ``ingestion.loader``).
 
 Files move to ``<landing>/processed/`` or ``<landing>/rejected/`` with a report beside each
 (``<name>.report.json`` and ``<name>.report.txt``) only once their transactions are on disk:
@@ -31,7 +33,7 @@ from pathlib import Path
 import psycopg
 
 from ingestion.catalog import Catalog
-from ingestion.loader import load_file
+from ingestion.loader import FileToLoad, commit_file, record_file, stage_values
 from ingestion.readers import file_format, read_file
 from ingestion.reports import write_reports
 from ingestion.validation import CheckedFile, check_file
@@ -223,20 +225,28 @@ def _apply_check(result: FileResult, checked: CheckedFile, landing: Path) -> Non
     result.stored_path = _destination(folder, result.name, result.sha256)
 
 
-def _load(conn: psycopg.Connection, result: FileResult, checked: CheckedFile, landing: Path) -> None:
-    """Record the file (and COPY its values when accepted) in one transaction."""
-    try:
-        result.file_id, result.rows_loaded = load_file(
-            conn, _file_record(result, checked), checked if result.status == "loaded" else None)
-    except psycopg.OperationalError:
-        raise  # the warehouse is unreachable: stop the batch, files stay in the landing folder
-    except psycopg.Error as exc:
-        log.warning("Loading %s failed: %s", result.name, exc)
-        result.rows_loaded, result.status = 0, "rejected"
-        result.errors = [*result.errors, Problem(result.name, None, None, None, "load_failed",
-                                                 f"the warehouse refused the file: {exc}".strip())]
-        result.stored_path = _destination(landing / REJECTED, result.name, result.sha256)
-        result.file_id, _ = load_file(conn, _file_record(result, None), None)
+def _refused(result: FileResult, exc: psycopg.Error, landing: Path) -> None:
+    """The warehouse refused a checked file: it is rejected, with the database's reason."""
+    log.warning("Loading %s failed: %s", result.name, exc)
+    result.rows_loaded, result.status = 0, "rejected"
+    result.errors = [*result.errors, Problem(result.name, None, None, None, "load_failed",
+                                             f"the warehouse refused the file: {exc}".strip())]
+    result.stored_path = _destination(landing / REJECTED, result.name, result.sha256)
+
+
+def _load(conn: psycopg.Connection, checked_files: list[tuple[FileResult, CheckedFile]], landing: Path) -> None:
+    """Stage the accepted files' values with one COPY, then commit each file in its own transaction."""
+    to_load = [FileToLoad(_file_record(result, checked), checked if result.status == "loaded" else None)
+               for result, checked in checked_files]
+    stage_values(conn, to_load)
+    for seq, ((result, _), item) in enumerate(zip(checked_files, to_load, strict=True)):
+        try:
+            result.file_id, result.rows_loaded = commit_file(conn, seq, item)
+        except psycopg.OperationalError:
+            raise  # the warehouse is unreachable: stop the batch, files stay in the landing folder
+        except psycopg.Error as exc:
+            _refused(result, exc, landing)
+            result.file_id = record_file(conn, _file_record(result, None))
 
 
 def _duplicate(result: FileResult, original: dict, landing: Path) -> None:
@@ -268,21 +278,30 @@ def _process_chunk(conn: psycopg.Connection, paths: list[Path], catalog: Catalog
     ):
         seen.setdefault(row[0], {"file_id": row[1], "file_name": row[2], "status": row[3],
                                  "processed_at": row[4].isoformat()})
+    checked_files: list[tuple[FileResult, CheckedFile]] = []
+    duplicates, in_chunk = [], set()
     for result in results:
         data = contents.pop(result.path)
-        if result.sha256 in seen:
-            _duplicate(result, seen[result.sha256], landing)
+        if result.sha256 in seen or result.sha256 in in_chunk:
+            duplicates.append(result)  # settled once its original is recorded
+            continue
+        in_chunk.add(result.sha256)
+        try:
+            checked = check_file(read_file(result.name, data), catalog, result.received_at)
+            _apply_check(result, checked, landing)
+        except Exception:  # a file that breaks the reader must not stop the batch
+            log.exception("Could not process %s; it stays in the landing folder", result.name)
+            result.status = "failed"
         else:
-            try:
-                checked = check_file(read_file(result.name, data), catalog, result.received_at)
-                _apply_check(result, checked, landing)
-            except Exception:  # a file that breaks the reader must not stop the batch
-                log.exception("Could not process %s; it stays in the landing folder", result.name)
-                result.status = "failed"
-            else:
-                _load(conn, result, checked, landing)
-                seen[result.sha256] = {"file_id": result.file_id, "file_name": result.name,
-                                       "status": result.status, "processed_at": processed_at.isoformat()}
+            checked_files.append((result, checked))
+    _load(conn, checked_files, landing)
+    for result, _ in checked_files:
+        seen[result.sha256] = {"file_id": result.file_id, "file_name": result.name,
+                               "status": result.status, "processed_at": processed_at.isoformat()}
+    for result in duplicates:
+        if result.sha256 in seen:  # else its original failed too, and both stay for the next scan
+            _duplicate(result, seen[result.sha256], landing)
+    for result in results:
         done(result)
     return results
 

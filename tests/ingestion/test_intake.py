@@ -250,3 +250,27 @@ def test_xlsx_resubmission_after_the_lock_is_kept_as_a_late_version(conn, templa
     assert _current(conn)["JOBS_CREATED"] == Decimal("100")
     assert conn.execute("select array_agg(is_late order by version) from raw.submission_value_version"
                         " where indicator_code = 'JOBS_CREATED'").fetchone() == ([False, True],)
+
+
+def test_a_file_the_warehouse_refuses_is_rejected_alone(conn, landing, intake_url):
+    # A constraint validation does not know stands for any refusal by the database.
+    conn.execute("alter table raw.submission_value add constraint test_refuse check (value <> 424242)")
+    try:
+        write_csv_file(landing, "a_good.csv", "XA_QUY_NHON,2026-01,JOBS_CREATED,105,")
+        write_csv_file(landing, "b_refused.csv", "XA_AN_NHON,2026-01,JOBS_CREATED,424242,",
+                       "XA_AN_NHON,2026-01,BUDGET_REVENUE,31,")
+        write_csv_file(landing, "c_good.csv", "XA_QUY_NHON,2026-01,BUDGET_REVENUE,31,")
+        summary = ingest(landing, intake_url)
+    finally:
+        conn.execute("alter table raw.submission_value drop constraint test_refuse")
+    assert (summary.loaded, summary.rejected, summary.rows_loaded) == (2, 1, 2)
+    refused = conn.execute("select status, row_count, report from raw.submission_file"
+                           " where file_name = 'b_refused.csv'").fetchone()
+    assert refused[:2] == ("rejected", 0)
+    assert [p["rule"] for p in refused[2]] == ["load_failed"]
+    assert "test_refuse" in refused[2][0]["message"]
+    assert conn.execute(
+        "select array_agg(f.file_name order by f.file_name) from raw.submission_value as v"
+        " join raw.submission_file as f using (file_id)").fetchone() == (["a_good.csv", "c_good.csv"],)
+    assert (landing / "rejected" / "b_refused.csv.report.txt").exists()
+
