@@ -11,7 +11,8 @@ catalogue and calendar plus synthetic indicators (100 per unit) assigned to 100 
      (default synchronous commit, and again with ``synchronous_commit = off`` as the intake);
    - raw ``COPY`` bulk: all rows in one ``COPY`` statement;
    - the intake (``ingest_landing_folder``): hash, read, validate every row against the
-     reference data, one transaction per file (file row + COPY), move and write two reports.
+     reference data, one COPY of a chunk's values into a staging table then one transaction per
+     file (a single statement writes its file row and moves its values), move, write two reports.
 2. XLSX: 1,000 templates written and filled by the generator (100 rows each), then read with
    the intake's reader (python-calamine) and with openpyxl in read-only mode.
 
@@ -337,7 +338,7 @@ def run(url: str, work: Path, xlsx_count: int) -> dict:
 def report(results: dict) -> None:
     csv_part, xlsx = results["csv"], results["xlsx"]
     labels = {
-        "intake": "intake (validate + COPY, tx per file)",
+        "intake": "intake (validate, COPY, tx per file)",
         "intake_without_fk": "  what-if: without the FK value -> file",
         "copy_bulk": "raw COPY, one statement",
         "copy_per_file": "raw COPY, tx per file",

@@ -26,6 +26,7 @@ import json
 import logging
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -256,9 +257,18 @@ def _duplicate(result: FileResult, original: dict, landing: Path) -> None:
     result.stored_path = _destination(folder, result.name, result.sha256)
 
 
-def _process_chunk(conn: psycopg.Connection, paths: list[Path], catalog: Catalog, landing: Path,
-                   processed_at: datetime, seen: dict[str, dict],
-                   done: Callable[[FileResult], None]) -> list[FileResult]:
+@dataclass
+class _Chunk:
+    """Files read and checked together, then loaded and stored together."""
+
+    results: list[FileResult]
+    checked: list[tuple[FileResult, CheckedFile]]
+    duplicates: list[FileResult]  # settled once their originals are recorded
+
+
+def _check_chunk(conn: psycopg.Connection, paths: list[Path], catalog: Catalog, landing: Path,
+                 processed_at: datetime, seen: dict[str, dict], claimed: set[str]) -> _Chunk:
+    """Hash, read and validate files; nothing is written yet."""
     contents, results = {}, []
     for path in paths:
         try:
@@ -278,14 +288,13 @@ def _process_chunk(conn: psycopg.Connection, paths: list[Path], catalog: Catalog
     ):
         seen.setdefault(row[0], {"file_id": row[1], "file_name": row[2], "status": row[3],
                                  "processed_at": row[4].isoformat()})
-    checked_files: list[tuple[FileResult, CheckedFile]] = []
-    duplicates, in_chunk = [], set()
+    chunk = _Chunk(results, [], [])
     for result in results:
         data = contents.pop(result.path)
-        if result.sha256 in seen or result.sha256 in in_chunk:
-            duplicates.append(result)  # settled once its original is recorded
+        if result.sha256 in seen or result.sha256 in claimed:
+            chunk.duplicates.append(result)
             continue
-        in_chunk.add(result.sha256)
+        claimed.add(result.sha256)
         try:
             checked = check_file(read_file(result.name, data), catalog, result.received_at)
             _apply_check(result, checked, landing)
@@ -293,17 +302,26 @@ def _process_chunk(conn: psycopg.Connection, paths: list[Path], catalog: Catalog
             log.exception("Could not process %s; it stays in the landing folder", result.name)
             result.status = "failed"
         else:
-            checked_files.append((result, checked))
-    _load(conn, checked_files, landing)
-    for result, _ in checked_files:
+            chunk.checked.append((result, checked))
+    return chunk
+
+
+def _write_chunk(conn: psycopg.Connection, chunk: _Chunk, landing: Path, processed_at: datetime,
+                 seen: dict[str, dict], summary: IngestSummary, done: Callable[[FileResult], None]) -> None:
+    """Load a checked chunk, make it durable, then move its files and write their reports."""
+    _load(conn, chunk.checked, landing)
+    for result, _ in chunk.checked:
         seen[result.sha256] = {"file_id": result.file_id, "file_name": result.name,
                                "status": result.status, "processed_at": processed_at.isoformat()}
-    for result in duplicates:
+    for result in chunk.duplicates:
         if result.sha256 in seen:  # else its original failed too, and both stay for the next scan
             _duplicate(result, seen[result.sha256], landing)
-    for result in results:
+    _flush(conn)  # durable before any file leaves the landing folder
+    for result in chunk.results:
+        if result.status != "failed":
+            _store(result, landing)
+        summary.add(result)
         done(result)
-    return results
 
 
 def _flush(conn: psycopg.Connection) -> None:
@@ -315,7 +333,11 @@ def _flush(conn: psycopg.Connection) -> None:
 
 def ingest_files(paths: list[Path], landing: Path, *, processed_at: datetime | None = None,
                  progress: Progress | None = None, url: str | None = None) -> IngestSummary:
-    """Ingest the given files of a landing folder (see the module docstring)."""
+    """Ingest the given files of a landing folder (see the module docstring).
+
+    Checking a chunk (Python) overlaps with writing the previous one (the database, the disk) on
+    a second connection, in chunk order: a chunk's files are stored only once it is durable.
+    """
     processed_at = processed_at or datetime.now(UTC)
     if processed_at.tzinfo is None:
         processed_at = processed_at.replace(tzinfo=UTC)
@@ -324,17 +346,18 @@ def ingest_files(paths: list[Path], landing: Path, *, processed_at: datetime | N
         return summary
     for folder in (PROCESSED, REJECTED):
         (landing / folder).mkdir(exist_ok=True)
-    with connect(url, autocommit=True) as conn:  # closing it releases the advisory lock
+    # Closing the first connection releases the advisory lock.
+    with connect(url, autocommit=True) as conn, connect(url, autocommit=True) as writer_conn:
         if conn.execute("select to_regclass('raw.submission_file')").fetchone()[0] is None:
             raise RuntimeError("the warehouse has no raw tables: run `kpi load-reference` first")
         conn.execute("select pg_advisory_lock(%s)", (_ADVISORY_LOCK,))
-        conn.execute("set synchronous_commit = off")
+        writer_conn.execute("set synchronous_commit = off")
         catalog = Catalog.load(conn)
         if not catalog.units or not catalog.indicators:
             raise RuntimeError("reference data is not loaded (no reporting unit or indicator): "
                                "run `kpi load-reference` before ingesting")
         seen: dict[str, dict] = {}
-
+        claimed: set[str] = set()
         counter = itertools.count(1)
 
         def done(result: FileResult) -> None:
@@ -342,14 +365,16 @@ def ingest_files(paths: list[Path], landing: Path, *, processed_at: datetime | N
             if progress:
                 progress(number, len(paths), result)
 
-        for start in range(0, len(paths), CHUNK_FILES):
-            results = _process_chunk(conn, paths[start:start + CHUNK_FILES], catalog, landing,
-                                     processed_at, seen, done)
-            _flush(conn)  # durable before any file leaves the landing folder
-            for result in results:
-                if result.status != "failed":
-                    _store(result, landing)
-                summary.add(result)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-writer") as writer:
+            writing = None
+            for start in range(0, len(paths), CHUNK_FILES):
+                chunk = _check_chunk(conn, paths[start:start + CHUNK_FILES], catalog, landing,
+                                     processed_at, seen, claimed)
+                if writing is not None:
+                    writing.result()  # one chunk in flight; re-raises the writer's error
+                writing = writer.submit(_write_chunk, writer_conn, chunk, landing, processed_at, seen,
+                                        summary, done)
+            writing.result()
     log.info("Intake of %s: %s", landing, json.dumps(summary.as_dict(), ensure_ascii=False))
     return summary
 
