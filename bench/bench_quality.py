@@ -29,6 +29,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from quality.checks import WORK_MEM, run_quality_checks  # noqa: E402
+from quality.rules import RULES  # noqa: E402
 from warehouse.database import apply_schema, warehouse_url, with_database  # noqa: E402
 from warehouse.periods import periods_of_year  # noqa: E402
 from warehouse.reference import load_reference  # noqa: E402
@@ -248,12 +249,18 @@ def main(argv: list[str] | None = None) -> int:
         report = run_quality_checks(AS_OF, url=url)
         checks_s = time.perf_counter() - start
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        timings = report["timings"]
+        breakdown = {"sql_rules": sum(v for k, v in timings.items() if k.startswith("prepare:") or k in RULES),
+                     "expectations": timings.get("expectations", 0),
+                     "upsert": timings.get("upsert", 0)}
+        breakdown["other"] = checks_s - sum(breakdown.values())
         print(json.dumps({
             "data": data, "synthesis_s": round(synth, 1),
             "hand_written_scan_s": round(baseline_s, 2), "hand_written_counts": list(baseline),
             "run_quality_checks_s": round(checks_s, 2), "ratio": round(checks_s / baseline_s, 2),
             "peak_rss_mb_of_check_process": round(rss_mb),
-            "findings_by_rule": report["by_rule"], "timings": {k: round(v, 2) for k, v in report["timings"].items()},
+            "checks_breakdown_s": {k: round(v, 1) for k, v in breakdown.items()},
+            "findings_by_rule": report["by_rule"], "timings": {k: round(v, 2) for k, v in timings.items()},
             "expectations": report.get("expectations"),
         }, indent=1, default=str))
     finally:

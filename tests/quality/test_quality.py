@@ -61,6 +61,19 @@ def test_a_fix_resolves_the_finding_without_deleting_it(quality_url):
     assert ("missing_submission", "C4", "JOBS_CREATED", "2026-10") in open_findings(quality_url)
 
 
+def test_a_version_received_after_as_of_is_not_in_force_yet(quality_url):
+    # The day after AS_OF (before November's lock) C6 resends November with revenue x1,000.
+    with psycopg.connect(quality_url) as conn:
+        submit(conn, "C6", "2026-11", {"JOBS_CREATED": 166.0, "BUDGET_REVENUE": 2710.0},
+               datetime(2026, 11, 28, 8, 0, tzinfo=VIETNAM))
+        conn.commit()
+    slip = ("unit_slip", "C6", "BUDGET_REVENUE", "2026-11")
+    run_quality_checks(AS_OF, url=quality_url, expectations=False)
+    assert set(open_findings(quality_url)) == PLANTED  # the first version is the one in force
+    run_quality_checks(AS_OF + timedelta(days=2), url=quality_url, expectations=False)
+    assert slip in open_findings(quality_url)  # now the resent one is
+
+
 def test_the_snapshot_ignores_submissions_after_the_lock(quality_url):
     locked = lock_due_meetings(AS_OF, url=quality_url)
     assert [m["meeting_date"] for m in locked][-1] == "2026-11-05"
@@ -110,3 +123,20 @@ def test_expectations_run_in_the_database_with_analytics_off(quality_url):
     assert run.failures[0]["observed_value"] == "1"  # one row: C7's 101 % trained-labour rate
     report = run_quality_checks(AS_OF, url=quality_url)
     assert report["by_rule"]["expectation_failed"] == 1
+
+
+def test_a_value_sent_twice_in_one_file_fails_the_uniqueness_expectation(quality_url):
+    from quality.expectations import run_expectations
+
+    with psycopg.connect(quality_url) as conn:
+        conn.execute(
+            "insert into raw.submission_value (file_id, source_row, unit_code, period_code, indicator_code, value)"
+            " select file_id, source_row + 100, unit_code, period_code, indicator_code, value + 1"
+            " from raw.submission_value where unit_code = 'C0' and period_code = '2026-01'"
+            " and indicator_code = 'JOBS_CREATED'")
+        conn.commit()
+    run = run_expectations(url=quality_url)
+    failed = sorted((f["suite"], f["observed_value"]) for f in run.failures)
+    # Both rows of the pair, next to C7's 101 % rate; the current value stays one per item.
+    assert failed == [("raw_submission_value", "1"), ("raw_submission_value", "2")]
+    assert "file_id" in next(f["expectation"] for f in run.failures if f["observed_value"] == "2")
