@@ -11,8 +11,12 @@ from pathlib import Path
 import psycopg
 
 DATA_DIR = Path(__file__).parent / "data"
-# Batch 2 arrives after everything in batch 1 was processed.
-BATCH_2_PROCESSED_AT = datetime.fromisoformat("2026-04-02T08:00:00+07:00")
+# Later batches are processed after everything before them: batch 2 brings new 2026 files, batch 3
+# a legacy (2024) file loaded late, which reaches the post-2025 successors through the lineage.
+PROCESSED_AT = {
+    2: datetime.fromisoformat("2026-04-02T08:00:00+07:00"),
+    3: datetime.fromisoformat("2026-04-03T08:00:00+07:00"),
+}
 
 
 def read_submissions() -> list[dict]:
@@ -31,7 +35,7 @@ def insert_submissions(conn: psycopg.Connection, batch: int) -> int:
     for (unit, period, received), values in groupby(sorted(rows, key=file_key), key=file_key):
         values = list(values)
         received_at = datetime.fromisoformat(received)
-        processed_at = BATCH_2_PROCESSED_AT if batch == 2 else received_at + timedelta(minutes=5)
+        processed_at = PROCESSED_AT.get(batch, received_at + timedelta(minutes=5))
         name = f"{unit}_{period}_{received_at:%Y%m%dT%H%M}.csv"
         file_id = conn.execute(
             """insert into raw.submission_file

@@ -24,20 +24,43 @@ def performance(conn, unit: str, indicator: str, period: str) -> dict:
     return dict(zip([c.name for c in cursor.description], row, strict=True))
 
 
+def _inserted(build, model: str) -> int:
+    index = {r["unique_id"]: r for r in build.node_results}
+    return int(index[f"model.provincial_kpi.{model}"]["message"].split()[-1])
+
+
 def test_incremental_build_gives_the_same_rows_as_a_full_refresh(dbt_warehouse):
     for table in INCREMENTAL_MARTS:
-        assert dbt_warehouse["incremental"][table] == dbt_warehouse["full_refresh"][table], table
-        # The second batch did change something, so the comparison means something.
+        assert dbt_warehouse["after_legacy_file"][table] == dbt_warehouse["full_refresh"][table], table
+        # Each batch did change something, so the comparison means something.
         assert dbt_warehouse["before"][table] != dbt_warehouse["incremental"][table], table
+        assert dbt_warehouse["incremental"][table] != dbt_warehouse["after_legacy_file"][table], table
 
 
 def test_incremental_build_rebuilt_only_the_partition_with_new_files(dbt_warehouse):
-    index = {r["unique_id"]: r for r in dbt_warehouse["incremental_build"].node_results}
-    node = index["model.provincial_kpi.fct_indicator_performance"]
     # Only the 2026 rows of the new Gia Lai were inserted again, not the 2024 Bình Định ones.
-    inserted = int(node["message"].split()[-1])
-    total_2026 = sum(1 for row in dbt_warehouse["full_refresh"]["fct_indicator_performance"] if "2026" in row[2])
-    assert inserted == total_2026 < len(dbt_warehouse["full_refresh"]["fct_indicator_performance"])
+    inserted = _inserted(dbt_warehouse["incremental_build"], "fct_indicator_performance")
+    rows = dbt_warehouse["full_refresh"]["fct_indicator_performance"]
+    total_2026 = sum(1 for row in rows if row["period_year"] == 2026)
+    assert inserted == total_2026 < len(rows)
+
+
+def test_late_legacy_file_reaches_the_successor_series_incrementally(dbt_warehouse):
+    def december(rows):
+        return [
+            (row["series_source"], row["actual_period"]) for row in rows
+            if (row["admin_unit_key"], row["indicator_code"], row["period_code"])
+            == ("post_2025:commune:21952", "JOBS_CREATED", "2024-12")
+        ]
+
+    # The file reported 40 instead of 25 for December 2024 of the legacy commune; its successor's
+    # series shows it after the incremental build, and only the 2024 partition of the series was
+    # rebuilt, not the 2026 one.
+    assert december(dbt_warehouse["incremental"]["fct_indicator_trend"]) == [("legacy_lineage", 25)]
+    assert december(dbt_warehouse["after_legacy_file"]["fct_indicator_trend"]) == [("legacy_lineage", 40)]
+    trend = dbt_warehouse["full_refresh"]["fct_indicator_trend"]
+    inserted = _inserted(dbt_warehouse["legacy_incremental_build"], "fct_indicator_trend")
+    assert inserted == sum(1 for row in trend if row["period_year"] == 2024) < len(trend)
 
 
 def test_incomplete_rollup_carries_coverage_and_no_total(marts):

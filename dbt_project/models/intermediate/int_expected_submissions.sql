@@ -1,6 +1,7 @@
-{{ config(materialized='table') }}
+-- Incremental by province x year partitions (configured in dbt_project.yml).
 -- Every submission an assignment expects: one per reporting unit, indicator and base period of
 -- the plan year (months, quarters or the year, by the indicator's periodicity).
+{%- set changed = changed_partitions() %}
 with
 
 assignments as (
@@ -19,6 +20,10 @@ periods as (
     select * from {{ ref('int_periods') }}
 ),
 
+watermarks as (
+    {{ partition_watermarks(changed) }}
+),
+
 final as (
     select
         assignments.reporting_unit_code,
@@ -28,7 +33,8 @@ final as (
         assignments.plan_year as period_year,
         periods.period_code,
         periods.calendar_start,
-        periods.calendar_end
+        periods.calendar_end,
+        watermarks.last_file_processed_at
     from assignments
     inner join units on assignments.reporting_unit_code = units.reporting_unit_code
     inner join indicators on assignments.indicator_code = indicators.indicator_code
@@ -36,6 +42,11 @@ final as (
         on
             assignments.plan_year = periods.period_year
             and indicators.periodicity = periods.period_type
+    left join watermarks
+        on
+            units.province_key = watermarks.province_key
+            and assignments.plan_year = watermarks.period_year
 )
 
 select * from final
+where {{ in_changed_partitions(changed) }}

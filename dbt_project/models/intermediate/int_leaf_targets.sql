@@ -10,15 +10,16 @@
 -- ending on the same day (a level to reach at that date). The cumulative target is the target of the period from
 -- 1 January to the period's end (for summed indicators, the total of the month targets when the
 -- calendar has no such period); for other indicators it is the period's own target.
+{%- set changed = changed_partitions() %}
 with
 
 expected as (
-    select * from {{ ref('int_expected_submissions') }} as expected
-    where {{ in_changed_partitions('expected') }}
+    select * from {{ ref('int_expected_submissions') }}
+    where {{ in_changed_partitions(changed) }}
 ),
 
 watermarks as (
-    select * from {{ ref('int_partition_watermarks') }}
+    {{ partition_watermarks(changed) }}
 ),
 
 assignments as (
@@ -40,6 +41,7 @@ targets_in_force as (
         period_code,
         target_value
     from {{ ref('stg_reference__targets') }}
+    where {{ in_changed_units_and_periods(changed) }}
     order by reporting_unit_code asc, indicator_code asc, period_code asc, decided_on desc
 ),
 

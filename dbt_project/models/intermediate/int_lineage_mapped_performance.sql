@@ -1,13 +1,16 @@
-{{ config(materialized='table') }}
+-- Incremental by province x year partitions of the successors (configured in dbt_project.yml):
+-- a legacy partition with new files rebuilds the partitions it moves onto, from every legacy
+-- partition that moves onto them.
 -- Legacy (pre-2025) figures moved onto the post-2025 unit that succeeded them at the same level
 -- (commune → commune, province → province) through the primary lineage, aggregated by each
 -- indicator's unit rule, so a new unit has a series before 1 July 2025. A legacy unit divided
 -- between several new units goes whole to its primary successor.
+{%- set changed = changed_partitions(lineage=true) %}
 with
 
 legacy as (
     select * from {{ ref('int_performance_all') }}
-    where hierarchy = 'pre_2025'
+    where hierarchy = 'pre_2025' and {{ in_partitions(none if changed is none else changed['predecessors']) }}
 ),
 
 lineage as (
@@ -24,7 +27,11 @@ mapped_children as (
     from legacy
     inner join lineage on legacy.admin_unit_key = lineage.legacy_unit_key
     inner join units as successor on lineage.new_unit_key = successor.admin_unit_key
-    where successor.admin_level = legacy.admin_level
+    where
+        successor.admin_level = legacy.admin_level
+        and {{ partition_filter(
+            'successor.province_key', 'legacy.period_year', none if changed is none else changed['successors']
+        ) }}
 ),
 
 mapped as (
@@ -44,6 +51,7 @@ legacy_units as (
 final as (
     select
         mapped.*,
+        successor.province_key,
         legacy_units.legacy_unit_count
     from mapped
     inner join legacy_units
@@ -51,6 +59,7 @@ final as (
             mapped.admin_unit_key = legacy_units.admin_unit_key
             and mapped.indicator_code = legacy_units.indicator_code
             and mapped.period_code = legacy_units.period_code
+    inner join units as successor on mapped.admin_unit_key = successor.admin_unit_key
 )
 
 select * from final

@@ -1,7 +1,8 @@
 -- Incremental by province x year partitions (configured in dbt_project.yml).
--- depends_on: {{ ref('int_partition_watermarks') }}
 -- District figures (legacy hierarchy): the district's own report where it is assigned the
--- indicator, otherwise the roll-up of its communes.
+-- indicator, otherwise the roll-up of its communes. Only legacy provinces have districts, so only
+-- their partitions are looked at (a post-2025-only warehouse has no district row to rebuild).
+{%- set changed = changed_partitions(hierarchy='pre_2025') %}
 with
 
 leaf as (
@@ -11,7 +12,7 @@ leaf as (
         unit.parent_admin_unit_key
     from {{ ref('int_performance_leaf') }} as leaf
     inner join {{ ref('stg_reference__admin_units') }} as unit on leaf.admin_unit_key = unit.admin_unit_key
-    where {{ in_changed_partitions('leaf') }}
+    where {{ in_changed_partitions(changed, 'leaf') }}
 ),
 
 district_children as (

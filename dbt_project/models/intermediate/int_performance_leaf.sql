@@ -1,5 +1,4 @@
 -- Incremental by province x year partitions (configured in dbt_project.yml).
--- depends_on: {{ ref('int_partition_watermarks') }}
 -- Each reporting unit's own figures against its targets, one row per administrative unit,
 -- indicator and period, with the quarterly carry-over (cộng dồn) of summed indicators:
 --   adjusted target of Q1 = target of Q1;
@@ -8,16 +7,17 @@
 --   the next cap); a quarter not reported counts as nothing achieved;
 --   adjusted target of the next quarter = its target + that shortfall.
 -- The carry-over stops at Q4 (it does not cross into the next plan year).
+{%- set changed = changed_partitions() %}
 with
 
 actuals as (
-    select * from {{ ref('int_leaf_actuals') }} as actuals
-    where {{ in_changed_partitions('actuals') }}
+    select * from {{ ref('int_leaf_actuals') }}
+    where {{ in_changed_partitions(changed) }}
 ),
 
 targets as (
-    select * from {{ ref('int_leaf_targets') }} as targets
-    where {{ in_changed_partitions('targets') }}
+    select * from {{ ref('int_leaf_targets') }}
+    where {{ in_changed_partitions(changed) }}
 ),
 
 indicators as (

@@ -1,7 +1,7 @@
 -- Incremental by province x year partitions (configured in dbt_project.yml).
--- depends_on: {{ ref('int_partition_watermarks') }}
 -- Province figures: the province's own report (its departments) where assigned, otherwise the
 -- roll-up of its districts (legacy) or of its communes (post-2025).
+{%- set changed = changed_partitions() %}
 with
 
 leaf as (
@@ -11,7 +11,7 @@ leaf as (
         unit.parent_admin_unit_key
     from {{ ref('int_performance_leaf') }} as leaf
     inner join {{ ref('stg_reference__admin_units') }} as unit on leaf.admin_unit_key = unit.admin_unit_key
-    where {{ in_changed_partitions('leaf') }}
+    where {{ in_changed_partitions(changed, 'leaf') }}
 ),
 
 province_children as (
@@ -26,7 +26,7 @@ province_children as (
     select {{ rollup_child_columns('district', 'unit.parent_admin_unit_key') }}
     from {{ ref('int_performance_district') }} as district
     inner join {{ ref('stg_reference__admin_units') }} as unit on district.admin_unit_key = unit.admin_unit_key
-    where {{ in_changed_partitions('district') }}
+    where {{ in_changed_partitions(changed, 'district') }}
 ),
 
 rolled as (

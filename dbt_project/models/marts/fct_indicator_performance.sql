@@ -1,20 +1,23 @@
 -- Incremental by province x year partitions (configured in dbt_project.yml).
--- depends_on: {{ ref('int_partition_watermarks') }}
 -- One row per indicator, administrative unit and period: actual against target, status,
 -- carry-over, mid-year milestone and change on the same period of the previous year.
+{%- set changed = changed_partitions() %}
 with
 
 performance as (
-    select * from {{ ref('int_performance_all') }} as performance
-    where {{ in_changed_partitions('performance') }}
+    select * from {{ ref('int_performance_all') }}
+    where {{ in_changed_partitions(changed) }}
 ),
 
-all_performance as (
+-- A unit stays in its province: the previous year's rows are those of the partitions a year back.
+previous_performance as (
     select * from {{ ref('int_performance_all') }}
+    where {{ in_changed_partitions(changed, years_back=1) }}
 ),
 
 mapped as (
     select * from {{ ref('int_lineage_mapped_performance') }}
+    where {{ in_changed_partitions(changed, years_back=1) }}
 ),
 
 indicators as (
@@ -39,7 +42,7 @@ enriched as (
     from performance
     inner join periods on performance.period_code = periods.period_code
     inner join indicators on performance.indicator_code = indicators.indicator_code
-    left join all_performance as previous_own
+    left join previous_performance as previous_own
         on
             performance.admin_unit_key = previous_own.admin_unit_key
             and performance.indicator_code = previous_own.indicator_code

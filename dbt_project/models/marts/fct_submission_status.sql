@@ -1,15 +1,17 @@
 -- Incremental by province x year partitions (configured in dbt_project.yml).
 -- One row per submission an assignment expects (unit × indicator × base period): whether it
 -- came, when it was first and last updated, on how many days, and whether it beat the lock.
+{%- set changed = changed_partitions() %}
 with
 
 expected as (
-    select * from {{ ref('int_expected_submissions') }} as expected
-    where {{ in_changed_partitions('expected') }}
+    select * from {{ ref('int_expected_submissions') }}
+    where {{ in_changed_partitions(changed) }}
 ),
 
 versions as (
     select * from {{ ref('stg_raw__submission_value_versions') }}
+    where {{ in_changed_units_and_periods(changed) }}
 ),
 
 locks as (
@@ -17,7 +19,7 @@ locks as (
 ),
 
 watermarks as (
-    select * from {{ ref('int_partition_watermarks') }}
+    {{ partition_watermarks(changed) }}
 ),
 
 received as (
