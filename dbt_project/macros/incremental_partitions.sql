@@ -80,13 +80,7 @@
 
         {% if lineage -%}
         succession as (
-            select distinct
-                legacy.province_key as legacy_province_key,
-                successor.province_key
-            from {{ lineage_relation }} as lineage
-            inner join {{ admin_units }} as legacy on lineage.legacy_unit_key = legacy.admin_unit_key
-            inner join {{ admin_units }} as successor on lineage.new_unit_key = successor.admin_unit_key
-            where lineage.is_primary and successor.admin_level = legacy.admin_level
+            {{ province_succession(lineage_relation, admin_units) }}
         ),
 
         successors as (
@@ -267,4 +261,18 @@
 
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ source }}
+{%- endmacro %}
+
+{#
+  Legacy province -> the post-2025 province its units move onto (primary lineage, same level):
+  the legacy series of a province feed its successor's series and change on last year.
+#}
+{% macro province_succession(lineage_relation, admin_units) -%}
+    select distinct
+        legacy.province_key as legacy_province_key,
+        successor.province_key
+    from {{ lineage_relation }} as lineage
+    inner join {{ admin_units }} as legacy on lineage.legacy_unit_key = legacy.admin_unit_key
+    inner join {{ admin_units }} as successor on lineage.new_unit_key = successor.admin_unit_key
+    where lineage.is_primary and successor.admin_level = legacy.admin_level
 {%- endmacro %}
