@@ -149,6 +149,17 @@
     case when unit_aggregation = 'sum' then {{ total }} else trim_scale({{ total }} / nullif({{ weights }}, 0)) end
 {%- endmacro %}
 
+{# The leaf figures of the changed partitions, with each unit's level and parent: what a roll-up starts from. #}
+{% macro leaf_rows_with_parent(changed) -%}
+    select
+        leaf.*,
+        unit.admin_level,
+        unit.parent_admin_unit_key
+    from {{ ref('int_performance_leaf') }} as leaf
+    inner join {{ ref('stg_reference__admin_units') }} as unit on leaf.admin_unit_key = unit.admin_unit_key
+    where {{ in_changed_partitions(changed, 'leaf') }}
+{%- endmacro %}
+
 {# The columns a child row gives to rollup_performance. #}
 {% macro rollup_child_columns(alias, parent_key) -%}
     {{ alias }}.admin_unit_key,

@@ -5,13 +5,7 @@
 with
 
 leaf as (
-    select
-        leaf.*,
-        unit.admin_level,
-        unit.parent_admin_unit_key
-    from {{ ref('int_performance_leaf') }} as leaf
-    inner join {{ ref('stg_reference__admin_units') }} as unit on leaf.admin_unit_key = unit.admin_unit_key
-    where {{ in_changed_partitions(changed, 'leaf') }}
+    {{ leaf_rows_with_parent(changed) }}
 ),
 
 province_children as (
